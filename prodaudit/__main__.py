@@ -1,0 +1,3 @@
+from prodaudit.cli import main
+
+raise SystemExit(main())
