@@ -1,0 +1,171 @@
+"""The scan pipeline: config -> targets -> engines (in parallel) -> findings -> suppressions/baseline -> policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prodaudit import __version__, catalog, suppress
+from prodaudit.baseline import apply_baseline, load_baseline
+from prodaudit.config import Config, check_rule_refs
+from prodaudit.errors import ScanIncomplete, UsageError
+from prodaudit.findings import build_findings
+from prodaudit.model import (
+    DEFAULT_STRICTNESS,
+    EngineError,
+    EngineResult,
+    Launch,
+    Rule,
+    Strictness,
+    Target,
+)
+from prodaudit.report import ScanReport
+from prodaudit.syntax import classify_python
+from prodaudit.targets import select_targets
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    root: Path
+    config: Config
+    paths: tuple[Path, ...] = ()
+    launch: Launch | None = None  # CLI override of the config
+    strictness: Strictness | None = None
+    jobs: int = 0  # 0: one per core
+    cache_dir: Path | None = None
+    baseline: Path | None = None
+    rules_dir: Path | None = None  # tests point this at a scratch catalog
+    only_rules: tuple[str, ...] = ()  # limit the run to these rule ids (the examples runner)
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def make_engines(options: ScanOptions) -> list:
+    from prodaudit.engines.bandit import BanditEngine
+    from prodaudit.engines.config_files import ConfigEngine
+    from prodaudit.engines.cst import CstEngine
+    from prodaudit.engines.semgrep import SemgrepEngine
+
+    cfg = options.config
+    return [
+        SemgrepEngine(per_file_timeout=cfg.semgrep_timeout, scan_timeout=cfg.scan_timeout),
+        CstEngine(cache_dir=options.cache_dir),
+        BanditEngine(scan_timeout=cfg.scan_timeout),
+        ConfigEngine(),
+    ]
+
+
+def engine_versions() -> dict[str, str]:
+    import libcst
+
+    from prodaudit.engines.bandit import bandit_version
+    from prodaudit.engines.semgrep import semgrep_version
+
+    try:
+        from importlib.metadata import version
+
+        libcst_version = version("libcst")
+    except Exception:  # pragma: no cover - metadata missing in odd installs
+        libcst_version = getattr(libcst, "__version__", "unknown")
+    return {"semgrep": semgrep_version(), "bandit": bandit_version(), "libcst": libcst_version}
+
+
+def active_rules(rules: Sequence[Rule], config: Config, only: Sequence[str] = ()) -> list[Rule]:
+    out = []
+    for rule in rules:
+        if only and rule.id not in only:
+            continue
+        override = config.rules.get(rule.id) or config.rules.get(rule.name)
+        phase_override = config.phases.get(rule.phase)
+        if override is not None and not override.enabled:
+            continue
+        if phase_override is not None and not phase_override.enabled and override is None:
+            continue
+        out.append(rule)
+    return out
+
+
+def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanReport:
+    say = progress or (lambda _msg: None)
+    config = options.config
+    all_rules = catalog.load_catalog(options.rules_dir)
+    _validate_engine_bodies(all_rules)
+    check_rule_refs(config, all_rules)
+    rules = active_rules(all_rules, config, options.only_rules)
+    launch = options.launch or config.launch
+    strictness = options.strictness or config.strictness or DEFAULT_STRICTNESS[launch]
+    jobs = options.jobs or os.cpu_count() or 1
+
+    say("selecting files")
+    targets, skipped = select_targets(options.root, list(options.paths), config)
+    unparseable, syntax_skips = classify_python(targets)
+    skipped = [*skipped, *syntax_skips]
+    readable = [t for t in targets if t.path not in unparseable]
+    bandit_blind = {s.path for s in syntax_skips if s.engine == "bandit"}
+
+    say(f"scanning {len(readable)} files with {len(rules)} rules")
+    results = _run_engines(options, rules, readable, bandit_blind, jobs)
+
+    errors = [e for r in results for e in r.errors]
+    skipped.extend(s for r in results for s in r.skipped)
+    by_path = {t.path: t for t in readable}
+    rules_by_id = {r.id: r for r in rules}
+    builtin = {r.id: r for r in all_rules if r.engine == "builtin"}
+    raw = [f for r in results for f in r.findings]
+
+    findings = build_findings(
+        raw, by_path, rules_by_id, builtin, config, launch, strictness, options.root, options.today
+    )
+    if options.baseline is not None:
+        findings = apply_baseline(findings, load_baseline(options.baseline))
+
+    return ScanReport(
+        tool_version=__version__,
+        engine_versions=engine_versions(),
+        launch=launch,
+        strictness=strictness,
+        findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
+        errors=tuple(errors),
+        skipped=tuple(sorted(set(skipped), key=lambda s: (s.path, s.reason, s.engine or ""))),
+        rules={**rules_by_id, **builtin},
+        files_scanned=len(readable),
+        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        root=str(options.root),
+    )
+
+
+def _validate_engine_bodies(rules: Sequence[Rule]) -> None:
+    from prodaudit.engines.cst import validate_check_names
+
+    validate_check_names(rules)
+
+
+def _run_engines(
+    options: ScanOptions, rules: list[Rule], targets: list[Target], bandit_blind: set[str], jobs: int
+) -> list[EngineResult]:
+    engines = make_engines(options)
+
+    def run_one(engine) -> EngineResult:
+        engine_targets = [t for t in targets if t.path not in bandit_blind] if engine.name == "bandit" else targets
+        try:
+            return engine.run(rules, engine_targets, options.root, jobs)
+        except (ScanIncomplete, UsageError):
+            raise
+        except Exception as exc:  # an adapter bug must not pass silently: the scan is incomplete
+            return EngineResult(errors=(EngineError(engine=engine.name, message=f"{type(exc).__name__}: {exc}"),))
+
+    with ThreadPoolExecutor(max_workers=len(engines)) as pool:
+        futures = [pool.submit(run_one, e) for e in engines]
+        results = []
+        for engine, future in zip(engines, futures):
+            try:
+                results.append(future.result())
+            except ScanIncomplete as exc:
+                results.append(EngineResult(errors=(EngineError(engine=engine.name, message=str(exc)),)))
+    return results
+
