@@ -34,6 +34,7 @@ Progress = Callable[[str], None]
 class ScanOptions:
     root: Path
     config: Config
+    config_source: str | None = None  # the file the config came from, for error messages
     paths: tuple[Path, ...] = ()
     launch: Launch | None = None  # CLI override of the config
     strictness: Strictness | None = None
@@ -95,7 +96,7 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanRepo
     config = options.config
     all_rules = catalog.load_catalog(options.rules_dir)
     _validate_engine_bodies(all_rules)
-    check_rule_refs(config, all_rules)
+    check_rule_refs(config, all_rules, source=options.config_source)
     rules = active_rules(all_rules, config, options.only_rules)
     launch = options.launch or config.launch
     strictness = options.strictness or config.strictness or DEFAULT_STRICTNESS[launch]

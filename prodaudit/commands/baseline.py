@@ -14,9 +14,9 @@ from prodaudit.scan import ScanOptions, run_scan
 
 def run(args: argparse.Namespace) -> int:
     root, limits = resolve_root(args.paths)
-    config, _source = load_config(root, Path(args.config) if args.config else None)
+    config, source = load_config(root, Path(args.config) if args.config else None)
     report = run_scan(
-        ScanOptions(root=root, config=config, paths=limits, jobs=args.jobs or config.jobs or 0, cache_dir=cache_dir(args.no_cache))
+        ScanOptions(root=root, config=config, config_source=source, paths=limits, jobs=args.jobs or config.jobs or 0, cache_dir=cache_dir(args.no_cache))
     )
     if report.incomplete:
         for error in report.errors:

@@ -13,4 +13,5 @@ from prodaudit.init import run_init
 def run(args: argparse.Namespace) -> int:
     root = git_toplevel(Path.cwd()) or Path.cwd()
     answers = {k: v for k, v in (("launch", args.launch), ("strictness", args.strictness)) if v}
-    return run_init(root, answers=answers, yes=args.yes, force=args.force, stdin=sys.stdin, stdout=sys.stdout)
+    answers["yes"] = args.yes
+    return run_init(root, answers=answers, force=args.force, stdin=sys.stdin, stdout=sys.stdout)

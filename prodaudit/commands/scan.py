@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from prodaudit.atomic import write_text_atomic
+from prodaudit.baseline import DEFAULT_BASELINE
 from prodaudit.commands.common import cache_dir, resolve_root
 from prodaudit.config import load_config
 from prodaudit.errors import UsageError
@@ -20,10 +21,11 @@ def run(args: argparse.Namespace) -> int:
     if args.diff_base:
         raise UsageError("--diff-base is not available in this version yet; run a full scan or use --baseline")
     root, limits = resolve_root(args.paths)
-    config, _source = load_config(root, Path(args.config) if args.config else None)
+    config, source = load_config(root, Path(args.config) if args.config else None)
     options = ScanOptions(
         root=root,
         config=config,
+        config_source=source,
         paths=limits,
         launch=Launch(args.launch) if args.launch else None,
         strictness=Strictness(args.strictness) if args.strictness else None,
@@ -51,7 +53,8 @@ def _baseline_path(args: argparse.Namespace, config, root: Path) -> Path | None:
         if not path.exists():
             raise UsageError(f"baseline file not found: {path} (set in config key 'baseline')")
         return path
-    return None
+    default = root / DEFAULT_BASELINE
+    return default if default.is_file() else None
 
 
 def write_reports(report: ScanReport, args: argparse.Namespace) -> None:
