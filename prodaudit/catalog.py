@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -145,7 +146,12 @@ class RuleSpec(BaseModel):
 
 
 def builtin_rules_dir() -> Path:
-    """The shipped rule packs: inside the wheel (`prodaudit/_rules`) or the source checkout (`rules/`)."""
+    """The shipped rule packs: inside the wheel (`prodaudit/_rules`) or the source checkout (`rules/`).
+
+    `PRODAUDIT_RULES_DIR` points at another catalog instead (for rule authors and tests)."""
+    override = os.environ.get("PRODAUDIT_RULES_DIR")
+    if override:
+        return Path(override)
     packaged = Path(__file__).parent / "_rules"
     if packaged.is_dir():
         return packaged
