@@ -62,18 +62,16 @@ def make_engines(options: ScanOptions) -> list:
 
 
 def engine_versions() -> dict[str, str]:
-    import libcst
+    """Installed engine versions, from package metadata (asking `semgrep --version` costs seconds)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    from prodaudit.engines.bandit import bandit_version
-    from prodaudit.engines.semgrep import semgrep_version
-
-    try:
-        from importlib.metadata import version
-
-        libcst_version = version("libcst")
-    except Exception:  # pragma: no cover - metadata missing in odd installs
-        libcst_version = getattr(libcst, "__version__", "unknown")
-    return {"semgrep": semgrep_version(), "bandit": bandit_version(), "libcst": libcst_version}
+    out = {}
+    for name in ("semgrep", "bandit", "libcst"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "unknown"
+    return out
 
 
 def active_rules(rules: Sequence[Rule], config: Config, only: Sequence[str] = ()) -> list[Rule]:

@@ -25,15 +25,6 @@ def find_bandit() -> str:
     return found
 
 
-def bandit_version() -> str:
-    try:
-        out = subprocess.run([find_bandit(), "--version"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired, UsageError):
-        return "unavailable"
-    first = out.stdout.strip().splitlines()[:1]
-    return first[0].replace("bandit", "").strip() if first else "unknown"
-
-
 class BanditEngine:
     name = "bandit"
 

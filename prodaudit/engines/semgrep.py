@@ -39,14 +39,6 @@ def find_semgrep() -> str:
     return found
 
 
-def semgrep_version() -> str:
-    try:
-        out = subprocess.run([find_semgrep(), "--version"], capture_output=True, text=True, timeout=60, env=_env())
-    except (OSError, subprocess.TimeoutExpired, UsageError):
-        return "unavailable"
-    return out.stdout.strip() or "unknown"
-
-
 def build_config(rules: Sequence[Rule]) -> dict:
     """One semgrep config holding every semgrep rule; the semgrep rule id is the prodaudit id."""
     out = []
