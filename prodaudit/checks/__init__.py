@@ -1,0 +1,14 @@
+"""LibCST checks and config-file checks, by name. Closed sets: a new check is added to a list here."""
+
+from __future__ import annotations
+
+from prodaudit.checks.base import Check, CheckCrash, Report
+from prodaudit.checks.migrations import MIGRATION_CHECKS
+
+_ALL: tuple[type[Check], ...] = (*MIGRATION_CHECKS,)
+
+CHECKS: dict[str, type[Check]] = {cls.name: cls for cls in _ALL}
+if len(CHECKS) != len(_ALL):  # pragma: no cover - a programming error caught on import
+    raise RuntimeError("two LibCST checks share a name")
+
+__all__ = ["CHECKS", "Check", "CheckCrash", "Report"]

@@ -1,0 +1,266 @@
+"""Django migration checks: operations that destroy data, cannot be rolled back, or lock or break a
+table while the previous release is still running (rolling deploys).
+
+Each check reads the `operations` of a `Migration` class (see `_migration`). Operations on a model
+created in the same migration are exempt: its table is new, so there are no rows to lose or lock."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from prodaudit.checks._imports import ImportMap
+from prodaudit.checks._migration import (
+    Migration,
+    Operation,
+    callee_name,
+    is_none,
+    is_true,
+    keyword,
+    read_migration,
+)
+from prodaudit.checks.base import Check
+
+# Field classes that add no column (many-to-many: a join table) or compute it (GeneratedField).
+_NO_COLUMN = {"ManyToManyField", "GeneratedField"}
+# Columns the database fills itself.
+_SELF_FILLING = {"AutoField", "BigAutoField", "SmallAutoField"}
+# Field classes whose values are not strings: `blank=True` gives them no implicit "" default.
+_NON_STRING = {
+    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveBigIntegerField", "PositiveSmallIntegerField", "FloatField", "DecimalField",
+    "BooleanField", "NullBooleanField", "DateField", "DateTimeField", "TimeField", "DurationField",
+    "UUIDField", "JSONField", "GenericIPAddressField", "BinaryField", "ForeignKey", "OneToOneField",
+}  # fmt: skip
+
+
+class MigrationCheck(Check):
+    imports: ImportMap
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.imports = ImportMap(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        migration = read_migration(self.imports, node)
+        if migration is not None:
+            for op in migration.operations:
+                if not op.opaque:
+                    self.check_operation(op, migration)
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        raise NotImplementedError
+
+
+def _field(op: Operation) -> cst.Call | None:
+    field = op.arg("field")
+    if isinstance(field, cst.Call) and not any(a.star for a in field.args):
+        return field
+    return None
+
+
+def _label(op: Operation, model_key: str = "model_name", field_key: str = "name") -> str:
+    model = op.text(model_key) or "?"
+    field = op.text(field_key)
+    return f"{model}.{field}" if field_key and field else model
+
+
+class DropData(MigrationCheck):
+    """RemoveField / DeleteModel on a table that existed before this migration."""
+
+    name = "migrations.drop_data"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind == "RemoveField":
+            model, field = op.text("model_name"), op.text("name")
+            if migration.is_new_model(model):
+                return
+            if model and field and (model.lower(), field.lower()) in migration.added_fields:
+                return
+            self.report(
+                op.call,
+                f"RemoveField drops column {_label(op)} and all its data; the previous release still "
+                "reads it during the deploy, and a rollback cannot bring the data back.",
+            )
+        elif op.kind == "DeleteModel":
+            if migration.is_new_model(op.text("name")):
+                return
+            self.report(
+                op.call,
+                f"DeleteModel drops table {_label(op, 'name', '')} and every row in it; a rollback "
+                "recreates an empty table.",
+            )
+
+
+class Rename(MigrationCheck):
+    """RenameField / RenameModel: the running release still uses the old name during the deploy."""
+
+    name = "migrations.rename"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind == "RenameField":
+            if migration.is_new_model(op.text("model_name")):
+                return
+            old, new = op.text("old_name") or "?", op.text("new_name") or "?"
+            self.report(
+                op.call,
+                f"RenameField renames column {op.text('model_name') or '?'}.{old} to {new}: pods still "
+                "running the previous release query the old name and fail until the deploy completes.",
+            )
+        elif op.kind == "RenameModel":
+            old, new = op.text("old_name") or "?", op.text("new_name") or "?"
+            if migration.is_new_model(old):
+                return
+            self.report(
+                op.call,
+                f"RenameModel renames the table of {old} to {new}: pods still running the previous "
+                "release query the old table and fail until the deploy completes.",
+            )
+
+
+class RunPythonWithoutReverse(MigrationCheck):
+    name = "migrations.run_python_without_reverse"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind != "RunPython":
+            return
+        reverse = op.arg("reverse_code")
+        if reverse is None or is_none(reverse):
+            self.report(
+                op.call,
+                "RunPython has no reverse_code, so this migration cannot be rolled back; pass "
+                "migrations.RunPython.noop when there is nothing to undo.",
+            )
+
+
+class RunSqlWithoutReverse(MigrationCheck):
+    name = "migrations.run_sql_without_reverse"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind != "RunSQL":
+            return
+        reverse = op.arg("reverse_sql")
+        if reverse is None or is_none(reverse):
+            self.report(
+                op.call,
+                "RunSQL has no reverse_sql, so this migration cannot be rolled back; pass "
+                "migrations.RunSQL.noop when there is nothing to undo.",
+            )
+
+
+def _not_null_column(field: cst.Call) -> bool:
+    """The field adds a real NOT NULL column the database does not fill by itself."""
+    kind = callee_name(field)
+    if kind in _NO_COLUMN or kind in _SELF_FILLING:
+        return False
+    if is_true(keyword(field, "null")) or is_true(keyword(field, "primary_key")):
+        return False
+    return not (is_true(keyword(field, "auto_now")) or is_true(keyword(field, "auto_now_add")))
+
+
+class AddNotNullField(MigrationCheck):
+    """AddField of a NOT NULL column with no default at all to an existing table."""
+
+    name = "migrations.add_not_null_field"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind != "AddField" or migration.is_new_model(op.text("model_name")):
+            return
+        field = _field(op)
+        if field is None or not _not_null_column(field):
+            return
+        if keyword(field, "default") is not None or keyword(field, "db_default") is not None:
+            return
+        # Django gives string fields with blank=True an implicit "" default.
+        if is_true(keyword(field, "blank")) and callee_name(field) not in _NON_STRING:
+            return
+        self.report(
+            op.call,
+            f"AddField adds NOT NULL column {_label(op)} with no default: on a table that has rows the "
+            "migration fails (PostgreSQL, SQLite) in the middle of the deploy.",
+        )
+
+
+class AddFieldPythonDefault(MigrationCheck):
+    """AddField of a NOT NULL column whose default exists only in Python (no db_default)."""
+
+    name = "migrations.add_field_python_default"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind != "AddField" or migration.is_new_model(op.text("model_name")):
+            return
+        field = _field(op)
+        if field is None or not _not_null_column(field):
+            return
+        if keyword(field, "default") is None or keyword(field, "db_default") is not None:
+            return
+        self.report(
+            op.call,
+            f"AddField adds NOT NULL column {_label(op)} with a Python-only default: Django fills the "
+            "existing rows and then drops the database default, so INSERTs from the previous release "
+            "fail until every pod runs the new code.",
+        )
+
+
+class AddIndexBlocking(MigrationCheck):
+    """AddIndex, or AddField with db_index/unique, on an existing table: a plain CREATE INDEX."""
+
+    name = "migrations.add_index_blocking"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if migration.is_new_model(op.text("model_name")):
+            return
+        if op.kind == "AddIndex":
+            self.report(
+                op.call,
+                f"AddIndex on existing table {_label(op, field_key='')} runs a plain CREATE INDEX, which "
+                "blocks writes to it for the whole build on PostgreSQL; use AddIndexConcurrently in a "
+                "non-atomic migration.",
+            )
+            return
+        if op.kind != "AddField":
+            return
+        field = _field(op)
+        if field is None or callee_name(field) in _NO_COLUMN:
+            return
+        for key in ("db_index", "unique"):
+            if is_true(keyword(field, key)):
+                self.report(
+                    op.call,
+                    f"AddField with {key}=True on existing table {_label(op, field_key='')} builds the "
+                    "index with a plain CREATE INDEX, which blocks writes for the whole build on "
+                    "PostgreSQL; add the column first, then the index with AddIndexConcurrently.",
+                )
+                return
+
+
+class AlterFieldAddsIndex(MigrationCheck):
+    """AlterField whose field has db_index/unique: if that is new, the index is built blocking.
+    The previous state of the field is in other migrations, so this cannot be known here."""
+
+    name = "migrations.alter_field_index"
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind != "AlterField" or migration.is_new_model(op.text("model_name")):
+            return
+        field = _field(op)
+        if field is None:
+            return
+        for key in ("db_index", "unique"):
+            if is_true(keyword(field, key)):
+                self.report(
+                    op.call,
+                    f"AlterField sets {key}=True on {_label(op)}: if the index is new, PostgreSQL builds it "
+                    "with a plain CREATE INDEX that blocks writes for the whole build.",
+                )
+                return
+
+
+MIGRATION_CHECKS: tuple[type[Check], ...] = (
+    DropData,
+    Rename,
+    RunPythonWithoutReverse,
+    RunSqlWithoutReverse,
+    AddNotNullField,
+    AddFieldPythonDefault,
+    AddIndexBlocking,
+    AlterFieldAddsIndex,
+)
