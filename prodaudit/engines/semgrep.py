@@ -80,6 +80,7 @@ class SemgrepEngine:
         with tempfile.TemporaryDirectory(prefix="prodaudit-semgrep-") as tmp:
             config = Path(tmp) / "rules.json"
             config.write_text(json.dumps(build_config(rules)), encoding="utf-8")
+            aliases = _dockerfile_aliases(wanted, Path(tmp))
             cmd = [
                 executable, "scan", "--metrics=off", "--disable-version-check", "--json", "--quiet",
                 "--config", str(config), "--timeout", str(self.per_file_timeout), "--timeout-threshold", "3",
@@ -88,11 +89,12 @@ class SemgrepEngine:
             # Chunk long target lists to stay under the OS argument-length limit.
             results: list[dict] = []
             errors: list[dict] = []
-            for chunk in _chunks([t.path for t in wanted], 4000):
+            for chunk in _chunks([aliases.get(t.path, t.path) for t in wanted], 4000):
                 data = self._invoke([*cmd, "--", *chunk], root)
                 results.extend(data.get("results", []))
                 errors.extend(data.get("errors", []))
-        return _convert(results, errors, {r.id for r in rules})
+        back = {alias: path for path, alias in aliases.items()}
+        return _convert(results, errors, {r.id for r in rules}, back)
 
     def _invoke(self, cmd: list[str], root: Path) -> dict:
         try:
@@ -114,6 +116,20 @@ class SemgrepEngine:
         return data
 
 
+def _dockerfile_aliases(targets: Sequence[Target], tmp: Path) -> dict[str, str]:
+    """Semgrep recognises only `Dockerfile` and `*.dockerfile` names, even for explicit targets, so
+    `Dockerfile.prod` or `Containerfile` are handed to it as copies under a `.dockerfile` name."""
+    aliases = {}
+    for i, t in enumerate(targets):
+        name = Path(t.path).name
+        if t.language == "dockerfile" and name != "Dockerfile" and not name.lower().endswith(".dockerfile"):
+            alias = tmp / "dockerfiles" / f"{i}.dockerfile"
+            alias.parent.mkdir(exist_ok=True)
+            shutil.copyfile(t.abspath, alias)
+            aliases[t.path] = str(alias)
+    return aliases
+
+
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
@@ -129,7 +145,10 @@ def _error_type(error: dict) -> str:
     return str(kind or "")
 
 
-def _convert(results: list[dict], errors: list[dict], rule_ids: set[str]) -> EngineResult:
+def _convert(results: list[dict], errors: list[dict], rule_ids: set[str], back: dict[str, str]) -> EngineResult:
+    def path_of(raw: str) -> str:
+        return back.get(raw) or Path(raw).as_posix()
+
     findings = []
     for r in results:
         rule_id = r.get("check_id", "").rsplit(".", 1)[-1]
@@ -138,7 +157,7 @@ def _convert(results: list[dict], errors: list[dict], rule_ids: set[str]) -> Eng
         findings.append(
             RawFinding(
                 rule_id=rule_id,
-                path=Path(r["path"]).as_posix(),
+                path=path_of(r["path"]),
                 line=r["start"]["line"],
                 column=r["start"]["col"],
                 end_line=r["end"]["line"],
@@ -150,12 +169,12 @@ def _convert(results: list[dict], errors: list[dict], rule_ids: set[str]) -> Eng
     skipped, engine_errors = [], []
     for e in errors:
         kind = _error_type(e)
-        path = e.get("path")
+        path = path_of(e["path"]) if e.get("path") else None
         if path and any(kind.startswith(t) for t in _PARSE_ERROR_TYPES):
-            skipped.append(Skipped(path=Path(path).as_posix(), reason="unparseable", engine="semgrep", detail=_error_text(e)[:200]))
+            skipped.append(Skipped(path=path, reason="unparseable", engine="semgrep", detail=_error_text(e)[:200]))
         elif e.get("level") == "warn" and path and kind not in ("Timeout", "OutOfMemory"):
             # Warnings about a single target (e.g. too many matches) do not make the scan incomplete.
-            skipped.append(Skipped(path=Path(path).as_posix(), reason="engine-warning", engine="semgrep", detail=f"{kind}: {_error_text(e)[:200]}"))
+            skipped.append(Skipped(path=path, reason="engine-warning", engine="semgrep", detail=f"{kind}: {_error_text(e)[:200]}"))
         else:
             engine_errors.append(EngineError(engine="semgrep", path=path, message=f"{kind}: {_error_text(e)}"[:500]))
     return EngineResult(findings=tuple(findings), errors=tuple(engine_errors), skipped=tuple(skipped))
