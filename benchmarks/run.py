@@ -3,7 +3,8 @@
     python benchmarks/run.py [--corpus django==5.2.8:django] [--keep]
 
 The corpus is an sdist from the package index (`pip download --no-deps --no-binary :all:`),
-unpacked under benchmarks/corpora/ (ignored by git). Each tool runs under `/usr/bin/time -v`;
+unpacked outside this repository (`$PRODAUDIT_BENCH_DIR`, default ~/.cache/prodaudit-benchmarks):
+inside it, git would ignore the corpus and semgrep would skip it. Each tool runs under `/usr/bin/time -v`;
 wall time and peak memory (max RSS of the process tree) are reported, with prodaudit's ratios to
 `bandit -r DIR` (all Bandit tests) and to semgrep running prodaudit's own Semgrep rules alone.
 prodaudit runs with --no-cache so the numbers are cold-cache numbers.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -21,15 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-CORPORA = HERE / "corpora"
+CORPORA = Path(os.environ.get("PRODAUDIT_BENCH_DIR") or Path.home() / ".cache" / "prodaudit-benchmarks")
 
 
 def fetch(spec: str) -> Path:
     """`name==version:subdir` -> the unpacked subdir."""
     package, _, subdir = spec.partition(":")
     name, _, version = package.partition("==")
-    CORPORA.mkdir(exist_ok=True)
+    CORPORA.mkdir(parents=True, exist_ok=True)
     existing = [p for p in CORPORA.glob(f"{name}-{version}*") if p.is_dir()] + [
         p for p in CORPORA.glob(f"{name.capitalize()}-{version}*") if p.is_dir()
     ]

@@ -88,6 +88,8 @@ def select_targets(root: Path, paths: list[Path], config: Config) -> tuple[list[
     listed = _git_files(root, limits)
     if listed is None:
         listed = _walk(root, limits, selector)
+    else:
+        _refuse_ignored_folders(root, limits, listed)
     for rel in listed:
         selector.consider(rel)
     selector.account_for_explicit_files(limits)
@@ -155,6 +157,19 @@ def _git_files(root: Path, limits: list[_Limit]) -> list[str] | None:
         return None  # not a work tree (or one git refuses, e.g. dubious ownership): walk instead
     # A file both staged and modified is listed once per stage; keep one.
     return sorted({os.fsdecode(p) for p in proc.stdout.split(b"\0") if p})
+
+
+def _refuse_ignored_folders(root: Path, limits: list[_Limit], listed: list[str]) -> None:
+    """A folder named on the command line that git ignores would scan nothing and pass: refuse it."""
+    for lim in limits:
+        if lim.is_file or any(rel.startswith(lim.rel + "/") for rel in listed):
+            continue
+        check = subprocess.run(["git", "check-ignore", "-q", "--", lim.rel], cwd=root, capture_output=True, check=False)
+        if check.returncode == 0:
+            raise UsageError(
+                f"path {lim.rel} is ignored by git in {root}, so nothing in it would be scanned; "
+                "scan it from outside this repository or stop ignoring it"
+            )
 
 
 def _walk(root: Path, limits: list[_Limit], selector: _Selector) -> list[str]:

@@ -132,3 +132,9 @@ def test_engine_crash_exits_3(tmp_path):
     run = prodaudit("scan", str(root), "--format", "json", cwd=root, env={"PRODAUDIT_SEMGREP": str(fake)})
     assert run.code == 3, run.err
     assert run.json["exit_code"] == 3 and run.json["errors"][0]["engine"] == "semgrep"
+
+
+def test_gitignored_folder_named_on_the_command_line_is_refused(tmp_path):
+    root = make_repo(tmp_path / "r", {".gitignore": "corpora/\n", "a.py": "x = 1\n"})
+    write(root, {"corpora/lib/app.py": JWT_BAD})
+    _one_line_error(prodaudit("scan", "corpora/lib", cwd=root), 2, "ignored by git")
