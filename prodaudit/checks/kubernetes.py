@@ -73,27 +73,24 @@ def containers(text: str, kinds: set[str] | None = None) -> Iterator[Container]:
                     yield Container(kind, workload, scalar(get(node, "name")) or "?", node)
 
 
+def _missing_probe(text: str, probe: str, consequence: str) -> list[Hit]:
+    # Without ports the container serves no traffic a probe would gate.
+    return [
+        (*c.anchor(), f"{c.label} has no {probe}: {consequence}")
+        for c in containers(text, _SERVING)
+        if is_set(get(c.node, "ports")) and not is_set(get(c.node, probe))
+    ]
+
+
 def missing_readiness_probe(text: str, path: str) -> list[Hit]:
-    hits = []
-    for c in containers(text, _SERVING):
-        # Without ports the container serves no traffic a readiness probe would gate.
-        if is_set(get(c.node, "ports")) and not is_set(get(c.node, "readinessProbe")):
-            hits.append(
-                (*c.anchor(), f"{c.label} has no readinessProbe: during a rollout it receives traffic "
-                 "before it can serve, and old pods are removed before new ones work.")
-            )
-    return hits
+    return _missing_probe(
+        text, "readinessProbe",
+        "during a rollout it receives traffic before it can serve, and old pods are removed before new ones work.",
+    )
 
 
 def missing_liveness_probe(text: str, path: str) -> list[Hit]:
-    hits = []
-    for c in containers(text, _SERVING):
-        if is_set(get(c.node, "ports")) and not is_set(get(c.node, "livenessProbe")):
-            hits.append(
-                (*c.anchor(), f"{c.label} has no livenessProbe: a hung process keeps its pod in "
-                 "service until someone restarts it.")
-            )
-    return hits
+    return _missing_probe(text, "livenessProbe", "a hung process keeps its pod in service until someone restarts it.")
 
 
 def missing_resources(text: str, path: str) -> list[Hit]:

@@ -116,34 +116,34 @@ class Rename(MigrationCheck):
             )
 
 
-class RunPythonWithoutReverse(MigrationCheck):
+class _WithoutReverse(MigrationCheck):
+    """An operation with a forward step and an optional reverse argument that was left out."""
+
+    operation = ""
+    reverse_arg = ""
+
+    def check_operation(self, op: Operation, migration: Migration) -> None:
+        if op.kind != self.operation:
+            return
+        reverse = op.arg(self.reverse_arg)
+        if reverse is None or is_none(reverse):
+            self.report(
+                op.call,
+                f"{self.operation} has no {self.reverse_arg}, so this migration cannot be rolled back; pass "
+                f"migrations.{self.operation}.noop when there is nothing to undo.",
+            )
+
+
+class RunPythonWithoutReverse(_WithoutReverse):
     name = "migrations.run_python_without_reverse"
-
-    def check_operation(self, op: Operation, migration: Migration) -> None:
-        if op.kind != "RunPython":
-            return
-        reverse = op.arg("reverse_code")
-        if reverse is None or is_none(reverse):
-            self.report(
-                op.call,
-                "RunPython has no reverse_code, so this migration cannot be rolled back; pass "
-                "migrations.RunPython.noop when there is nothing to undo.",
-            )
+    operation = "RunPython"
+    reverse_arg = "reverse_code"
 
 
-class RunSqlWithoutReverse(MigrationCheck):
+class RunSqlWithoutReverse(_WithoutReverse):
     name = "migrations.run_sql_without_reverse"
-
-    def check_operation(self, op: Operation, migration: Migration) -> None:
-        if op.kind != "RunSQL":
-            return
-        reverse = op.arg("reverse_sql")
-        if reverse is None or is_none(reverse):
-            self.report(
-                op.call,
-                "RunSQL has no reverse_sql, so this migration cannot be rolled back; pass "
-                "migrations.RunSQL.noop when there is nothing to undo.",
-            )
+    operation = "RunSQL"
+    reverse_arg = "reverse_sql"
 
 
 def _not_null_column(field: cst.Call) -> bool:
