@@ -40,8 +40,13 @@ def cap_low_confidence(category: Category, confidence: Confidence) -> Category:
     return category
 
 
+def gates(finding: Finding) -> bool:
+    """Open findings gate, except those a --diff-base scan found already present at the base."""
+    return finding.status is Status.OPEN and finding.new is not False
+
+
 def verdict_of(findings: Iterable[Finding]) -> Verdict:
-    open_categories = {f.category for f in findings if f.status is Status.OPEN}
+    open_categories = {f.category for f in findings if gates(f)}
     if Category.STOP_SHIP in open_categories:
         return Verdict.NOT_READY
     if open_categories:

@@ -14,12 +14,10 @@ from prodaudit.config import load_config
 from prodaudit.errors import UsageError
 from prodaudit.model import Launch, Strictness
 from prodaudit.report import ScanReport
-from prodaudit.scan import ScanOptions, run_scan
+from prodaudit.scan import ScanOptions, parse_shard, run_scan
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.diff_base:
-        raise UsageError("--diff-base is not available in this version yet; run a full scan or use --baseline")
     root, limits = resolve_root(args.paths)
     config, source = load_config(root, Path(args.config) if args.config else None)
     options = ScanOptions(
@@ -32,10 +30,16 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs or config.jobs or 0,
         cache_dir=cache_dir(args.no_cache),
         baseline=_baseline_path(args, config, root),
+        shard=parse_shard(args.shard) if args.shard else None,
     )
     progress = _Progress(enabled=sys.stderr.isatty() and not args.quiet)
     try:
-        report = run_scan(options, progress=progress)
+        if args.diff_base:
+            from prodaudit.diff import run_diff_scan
+
+            report = run_diff_scan(options, args.diff_base, config_is_explicit=bool(args.config), baseline_is_explicit=bool(args.baseline))
+        else:
+            report = run_scan(options, progress=progress)
     finally:
         progress.clear()
     if args.explain:

@@ -16,7 +16,7 @@ from prodaudit.model import (
     Strictness,
     Verdict,
 )
-from prodaudit.policy import verdict_of
+from prodaudit.policy import gates, verdict_of
 
 SCHEMA_VERSION = 1
 CATEGORY_ORDER = (Category.STOP_SHIP, Category.FIX_SOON, Category.ACCEPTABLE_RISK)
@@ -54,7 +54,8 @@ class ScanReport:
 
     @property
     def open_findings(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.status is Status.OPEN)
+        """The findings that gate: open, and new when the scan is a --diff-base scan."""
+        return tuple(f for f in self.findings if gates(f))
 
     def count(self, category: Category, phase: Phase | None = None) -> int:
         return sum(
