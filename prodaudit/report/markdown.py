@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from prodaudit.model import Category, Finding, Phase, Rule, Status, Verdict
+from prodaudit.policy import gates
 from prodaudit.report import CATEGORY_ORDER, ScanReport
 from prodaudit.report.common import LABEL, fix_summary, plural
 
@@ -131,7 +132,7 @@ def audit_path(directory: str | Path, generated_at: str) -> Path:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("prodaudit.report", "templates"),
-        autoescape=False,  # markdown, not HTML: untrusted text goes through the md filter instead
+        autoescape=False,  # prodaudit: ignore[SEC021] -- renders Markdown, not HTML; untrusted text goes through the md filter
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -148,7 +149,7 @@ def _ordered(findings) -> tuple[Finding, ...]:
 def _render(report: ScanReport, budget: int | None) -> str:
     """The document with at most `budget` list entries, given to the most urgent lists first."""
     lists = [_ordered(report.by_category(c)) for c in CATEGORY_ORDER]
-    lists.append(_ordered(f for f in report.findings if f.status is not Status.OPEN))
+    lists.append(_ordered(f for f in report.findings if not gates(f)))
     lists.append(tuple(sorted(report.skipped, key=lambda s: (s.path, s.engine or ""))))
     shown = []
     left = sum(len(items) for items in lists) if budget is None else budget

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 from prodaudit.model import Category, Finding, Phase, Status, Verdict
+from prodaudit.policy import gates
 from prodaudit.report import CATEGORY_ORDER, ScanReport
 from prodaudit.report.common import counts_text, fix_summary, plural
 
@@ -104,7 +105,8 @@ def frame(finding: Finding, paint: _Paint) -> list[str]:
 
 def _closed_line(finding: Finding, paint: _Paint) -> str:
     where = f"{clean(finding.path)}:{finding.line}"
-    line = f"  {finding.status.value:<10}  {finding.rule_id} {finding.rule_name} {where}"
+    status = "existing" if finding.new is False and finding.status is Status.OPEN else finding.status.value
+    line = f"  {status:<10}  {finding.rule_id} {finding.rule_name} {where}"
     if finding.suppression is not None:
         line += f" -- {clean(finding.suppression.reason)}"
         if finding.suppression.expires:
@@ -174,9 +176,9 @@ def render(
             out.extend(frame(finding, paint))
             out.append("")
     if not quiet:
-        closed = sorted((f for f in report.findings if f.status is not Status.OPEN), key=lambda f: f.sort_key)
+        closed = sorted((f for f in report.findings if not gates(f)), key=lambda f: f.sort_key)
         if closed:
-            out.append("Not gated (suppressed or baselined):")
+            out.append("Not gated (suppressed, baselined, or already present at the diff base):")
             limit = len(closed) if verbose else MAX_CLOSED_LISTED
             out.extend(_closed_line(f, paint) for f in closed[:limit])
             if len(closed) > limit:
