@@ -1,4 +1,4 @@
-"""Inline suppressions: `# prodaudit: ignore[SEC001] -- reason` (DESIGN §1.5).
+"""Inline suppressions: a `prodaudit: ignore[SEC001] -- reason` comment (DESIGN §1.5).
 
 A directive covers findings that start on its own line or on the line below it. A reason is
 required; `expires=YYYY-MM-DD` is enforced. Problems with directives become findings of the
