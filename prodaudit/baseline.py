@@ -53,8 +53,10 @@ def load_baseline(path: Path) -> Counter[str]:
     return counts
 
 
-def apply_baseline(findings: Sequence[Finding], accepted: Counter[str]) -> list[Finding]:
-    """Mark open findings baselined while the baseline still has room for their fingerprint."""
+def apply_baseline(findings: Sequence[Finding], accepted: Counter[str]) -> tuple[list[Finding], int]:
+    """Mark open findings baselined while the baseline still has room for their fingerprint.
+
+    Also return how many baseline entries matched nothing (stale: the finding was fixed or changed)."""
     remaining = Counter(accepted)
     out = []
     for f in sorted(findings, key=lambda f: f.sort_key):
@@ -62,4 +64,4 @@ def apply_baseline(findings: Sequence[Finding], accepted: Counter[str]) -> list[
             remaining[f.fingerprint] -= 1
             f = replace(f, status=Status.BASELINED)
         out.append(f)
-    return out
+    return out, sum(remaining.values())

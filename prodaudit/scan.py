@@ -125,8 +125,12 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanRepo
     findings = build_findings(
         raw, by_path, rules_by_id, builtin, config, launch, strictness, options.root, options.today
     )
+    notes: list[str] = []
     if options.baseline is not None:
-        findings = apply_baseline(findings, load_baseline(options.baseline))
+        findings, stale = apply_baseline(findings, load_baseline(options.baseline))
+        if stale and not options.paths:  # a partial scan cannot tell stale entries from unscanned ones
+            notes.append(f"{stale} baseline entr{'y' if stale == 1 else 'ies'} matched no finding (fixed or changed); "
+                         "refresh the file with `prodaudit baseline`")
 
     return ScanReport(
         tool_version=__version__,
@@ -140,6 +144,7 @@ def run_scan(options: ScanOptions, progress: Progress | None = None) -> ScanRepo
         files_scanned=len(readable),
         generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
         root=str(options.root),
+        notes=tuple(notes),
     )
 
 

@@ -133,6 +133,10 @@ def test_baseline_accepts_existing_findings_but_not_new_ones(tmp_path):
     run = prodaudit("scan", "--format", "json", cwd=root)
     assert run.code == 1
     assert sorted(f["status"] for f in run.json["findings"]) == ["baselined", "open"]
+    # Fixing the baselined finding leaves a stale entry, which is reported.
+    write(root, {"app/auth.py": "def user(token):\n    return token\n"})
+    text = prodaudit("scan", cwd=root)
+    assert text.code == 0 and "1 baseline entry matched no finding" in text.out
 
 
 def test_scan_of_a_subfolder_uses_the_git_root(repo):
