@@ -44,29 +44,43 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("map", "the system map (entry points, outbound calls, data stores, trust boundaries)"),
         ("explain", "explanations for an existing report"),
-        ("merge", "one report and verdict from shard reports"),
     ):
         extra = sub.add_parser(name, help=help_text)
         extra.add_argument("args", nargs="*")
+
+    merge = sub.add_parser("merge", help="one report and verdict from shard reports")
+    merge.add_argument("reports", nargs="+", metavar="REPORT.json", help="JSON reports of `prodaudit scan --shard K/N --format json`")
+    _add_output_options(merge)
+    _add_verdict_options(merge)
     return parser
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """The report options `scan` and `merge` share."""
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--output", metavar="FILE", help="write the report here (default: stdout); a folder for markdown gets a timestamped file")
+    parser.add_argument("--json-output", metavar="FILE")
+    parser.add_argument("--sarif-output", metavar="FILE")
+    parser.add_argument("--markdown-output", metavar="FILE")
 
 
 def _add_scan_options(scan: argparse.ArgumentParser) -> None:
     scan.add_argument("--config", metavar="FILE", help="config file (default: .prodaudit.yml, else [tool.prodaudit] in pyproject.toml)")
-    scan.add_argument("--format", choices=FORMATS, default="text")
-    scan.add_argument("--output", metavar="FILE", help="write the report here (default: stdout); a folder for markdown gets a timestamped file")
-    scan.add_argument("--json-output", metavar="FILE")
-    scan.add_argument("--sarif-output", metavar="FILE")
-    scan.add_argument("--markdown-output", metavar="FILE")
+    _add_output_options(scan)
     scan.add_argument("--launch", choices=[m.value for m in Launch])
     scan.add_argument("--strictness", choices=[m.value for m in Strictness])
     scan.add_argument("--diff-base", metavar="REF", help="gate only what this change introduces")
     scan.add_argument("--baseline", metavar="FILE", help="accepted existing findings")
+    scan.add_argument("--shard", metavar="K/N", help="scan only the K-th of N stable slices of the files (CI matrix; see `prodaudit merge`)")
     scan.add_argument("--explain", action="store_true", help="add LLM explanations (advisory)")
     scan.add_argument("--jobs", type=int, default=0, metavar="N", help="parallel workers (default: one per core)")
     scan.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
-    scan.add_argument("--exit-zero", action="store_true", help="exit 0 on NOT READY (never hides exit 2 or 3)")
-    noise = scan.add_mutually_exclusive_group()
+    _add_verdict_options(scan)
+
+
+def _add_verdict_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 on NOT READY (never hides exit 2 or 3)")
+    noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", action="store_true", help="only Stop-Ship findings and the verdict")
     noise.add_argument("--verbose", action="store_true", help="list skipped files and more detail")
 
@@ -110,6 +124,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run(args)
     if args.command == "init":
         from prodaudit.commands.init import run
+
+        return run(args)
+    if args.command == "merge":
+        from prodaudit.commands.merge import run
 
         return run(args)
     raise UsageError(f"'prodaudit {args.command}' is not available in this version yet")

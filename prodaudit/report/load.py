@@ -158,7 +158,6 @@ def _finding(r: _Reader, where: str, item: dict[str, Any], catalog: Mapping[str,
     cwe = r.get(item, "cwe", list, where)
     if not all(isinstance(c, str) for c in cwe):
         raise r.fail(f"{where}.cwe", "expected a list of strings")
-    line = r.get(item, "line", int, where)
     return Finding(
         rule_id=rule_id,
         rule_name=r.get(item, "rule_name", str, where),
@@ -167,7 +166,7 @@ def _finding(r: _Reader, where: str, item: dict[str, Any], catalog: Mapping[str,
         severity=r.enum(item, "severity", Severity, where),
         confidence=r.enum(item, "confidence", Confidence, where),
         path=r.get(item, "path", str, where),
-        line=line,
+        line=r.get(item, "line", int, where),
         end_line=r.get(item, "end_line", int, where),
         column=r.get(item, "column", int, where),
         message=r.get(item, "message", str, where),
