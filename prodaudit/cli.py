@@ -70,6 +70,8 @@ def _add_scan_options(scan: argparse.ArgumentParser) -> None:
     scan.add_argument("--launch", choices=[m.value for m in Launch])
     scan.add_argument("--strictness", choices=[m.value for m in Strictness])
     scan.add_argument("--diff-base", metavar="REF", help="gate only what this change introduces")
+    scan.add_argument("--head-policy", action="store_true",
+                      help="with --diff-base: read config and baseline from the working tree, not the merge-base")
     scan.add_argument("--baseline", metavar="FILE", help="accepted existing findings")
     scan.add_argument("--shard", metavar="K/N", help="scan only the K-th of N stable slices of the files (CI matrix; see `prodaudit merge`)")
     scan.add_argument("--explain", action="store_true", help="add LLM explanations (advisory)")

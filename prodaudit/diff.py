@@ -15,6 +15,7 @@ from pathlib import Path
 from prodaudit.baseline import DEFAULT_BASELINE
 from prodaudit.config import load_config
 from prodaudit.errors import UsageError
+from prodaudit.model import Category, Status
 from prodaudit.report import ScanReport
 from prodaudit.scan import ScanOptions, empty_report, run_scan
 
@@ -67,6 +68,16 @@ def resolve_change(root: Path, ref: str) -> Change:
         if path:
             changed.setdefault(path, None)
     return Change(merge_base=merge_base, changed=changed, deleted=tuple(sorted(deleted)))
+
+
+def _new_stop_ship_suppressions(head: ScanReport, suppressed_at_base: set[str]) -> list[str]:
+    """A change that silences a Stop-Ship finding is a policy decision a reviewer should see."""
+    return [
+        f"policy change needs review: new suppression of Stop-Ship {f.rule_id} at {f.path}:{f.line}"
+        f" -- {f.suppression.reason if f.suppression else ''}"
+        for f in head.findings
+        if f.status is Status.SUPPRESSED and f.category is Category.STOP_SHIP and f.fingerprint not in suppressed_at_base
+    ]
 
 
 def _within(path: Path, limits: tuple[Path, ...]) -> bool:
@@ -132,10 +143,14 @@ def run_diff_scan(options: ScanOptions, ref: str, config_is_explicit: bool, base
             on_base = {head_path: base_path for head_path, base_path in change.changed.items() if base_path}
             base_files = materialize_base(root, change.merge_base, on_base, base_root)
             base_fingerprints: set[str] = set()
+            if not base_files:
+                notes.extend(_new_stop_ship_suppressions(head, set()))
             if base_files:
                 base = run_scan(replace(options, root=base_root, paths=tuple(base_root / p for p in sorted(base_files)), baseline=None))
                 head = replace(head, errors=head.errors + base.errors)
                 base_fingerprints = {f.fingerprint for f in base.findings}
+                base_suppressed = {f.fingerprint for f in base.findings if f.status is Status.SUPPRESSED}
+                notes.extend(_new_stop_ship_suppressions(head, base_suppressed))
             report = replace(
                 head,
                 findings=tuple(replace(f, new=f.fingerprint not in base_fingerprints) for f in head.findings),

@@ -101,3 +101,22 @@ def test_unknown_base_and_shallow_clone_exit_2(tmp_path):
     run = prodaudit("scan", "--diff-base", "HEAD~2", cwd=shallow)
     assert run.code == 2 and "shallow" in run.err, run.err
     assert len(run.err.strip().splitlines()) == 1
+
+
+def test_new_stop_ship_suppression_is_flagged_and_head_policy_opts_out(tmp_path):
+    root = make_repo(tmp_path / "r", {"app/x.py": "x = 1\n", ".prodaudit.yml": "launch: public\n"})
+    branch(root, {
+        "app/auth.py": BAD.replace("verify=False)", "verify=False)  # prodaudit: ignore[SEC001] -- trust me"),
+        ".prodaudit.yml": "launch: internal\n",
+    })
+    run = prodaudit("scan", "--diff-base", "main", cwd=root)
+    assert run.code == 0
+    assert "new suppression of Stop-Ship SEC001 at app/auth.py:4 -- trust me" in run.out
+    comment = prodaudit("scan", "--diff-base", "main", "--format", "markdown", cwd=root).out
+    section = comment.split("## Policy changes that need review", 1)[1]
+    assert "the prodaudit config differs from the merge-base" in section and "SEC001 at app/auth.py:4" in section
+    # Opting out of policy from the base uses the branch's own config.
+    own = prodaudit("scan", "--diff-base", "main", "--head-policy", "--format", "json", cwd=root)
+    assert own.json["launch"]["type"] == "internal"
+    assert prodaudit("scan", "--diff-base", "main", "--format", "json", cwd=root).json["launch"]["type"] == "public"
+    assert prodaudit("scan", "--head-policy", cwd=root).code == 2

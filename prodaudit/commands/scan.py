@@ -18,6 +18,8 @@ from prodaudit.scan import ScanOptions, parse_shard, run_scan
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.head_policy and not args.diff_base:
+        raise UsageError("--head-policy only applies with --diff-base")
     root, limits = resolve_root(args.paths)
     config, source = load_config(root, Path(args.config) if args.config else None)
     options = ScanOptions(
@@ -37,7 +39,12 @@ def run(args: argparse.Namespace) -> int:
         if args.diff_base:
             from prodaudit.diff import run_diff_scan
 
-            report = run_diff_scan(options, args.diff_base, config_is_explicit=bool(args.config), baseline_is_explicit=bool(args.baseline))
+            report = run_diff_scan(
+                options,
+                args.diff_base,
+                config_is_explicit=bool(args.config) or args.head_policy,
+                baseline_is_explicit=bool(args.baseline) or args.head_policy,
+            )
         else:
             report = run_scan(options, progress=progress)
     finally:
