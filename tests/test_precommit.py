@@ -2,8 +2,8 @@
 
 pre-commit installs this checkout into its own virtualenv (from the package index), so the test
 copies the package into a scratch git repository and points a consumer repository at it.
-`pre-commit try-repo` would reinstall that environment on every call (it uses a throwaway store),
-so the test uses an installed hook with PRE_COMMIT_HOME in tmp_path: one install, two commits.
+`pre-commit try-repo` reinstalls that environment on every call (it uses a throwaway store), so
+one test runs it once; the commit test uses an installed hook with PRE_COMMIT_HOME in tmp_path.
 """
 
 from __future__ import annotations
@@ -99,3 +99,20 @@ def test_scan_of_many_named_files_scans_only_those(tmp_path: Path) -> None:
     # Named from a subfolder, relative paths still resolve against the scan root.
     run = prodaudit("scan", "auth.py", "--format", "json", cwd=project / "legacy")
     assert run.code == 1 and [f["path"] for f in run.json["findings"]] == ["legacy/auth.py"], run.err
+
+
+def test_try_repo_blocks_staged_stop_ship(tmp_path: Path) -> None:
+    """`pre-commit try-repo`, the way users try a hook before adopting it."""
+    pytest.importorskip("pre_commit", reason="pre-commit is in the `test` extra")
+    hook_repo, _rev = _hook_repo(tmp_path / "hook")
+    project = make_repo(tmp_path / "project", {"legacy.py": BAD})
+    write(project, {"app/auth.py": BAD})
+    git(project, "add", "-A")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "prodaudit"],
+        cwd=project, capture_output=True, text=True, env=env, timeout=600,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output
+    assert "app/auth.py:2" in output and "exit code: 1" in output, output
