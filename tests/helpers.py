@@ -55,3 +55,13 @@ def prodaudit(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
         [sys.executable, "-m", "prodaudit", *args], cwd=cwd, capture_output=True, text=True, env=full_env, timeout=timeout
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_one_line_error(run: Run, code: int, *needles: str) -> None:
+    """The CLI failed with `code` and said so in one stderr line containing every needle, no traceback."""
+    assert run.code == code, (run.code, run.out, run.err)
+    assert "Traceback" not in run.err
+    lines = [line for line in run.err.splitlines() if line.strip()]
+    assert len(lines) == 1, run.err
+    for needle in needles:
+        assert needle in lines[0], lines[0]

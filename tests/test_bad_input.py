@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import make_repo, prodaudit, write
+from helpers import assert_one_line_error, make_repo, prodaudit, write
 
 JWT_BAD = "import jwt\nclaims = jwt.decode(token, verify=False)\n"
 
-
-def _one_line_error(run, code: int, *needles: str) -> None:
-    assert run.code == code, (run.code, run.out, run.err)
-    assert "Traceback" not in run.err
-    lines = [line for line in run.err.splitlines() if line.strip()]
-    assert len(lines) == 1, run.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -87,17 +79,17 @@ def test_empty_repository_is_ready(tmp_path):
 
 
 def test_path_that_does_not_exist(tmp_path):
-    _one_line_error(prodaudit("scan", str(tmp_path / "nope"), cwd=tmp_path), 2, "path not found")
+    assert_one_line_error(prodaudit("scan", str(tmp_path / "nope"), cwd=tmp_path), 2, "path not found")
 
 
 def test_invalid_config_value(tmp_path):
     root = make_repo(tmp_path / "r", {"a.py": "x = 1\n", ".prodaudit.yml": "launch: publc\n"})
-    _one_line_error(prodaudit("scan", str(root), cwd=root), 2, ".prodaudit.yml", "launch")
+    assert_one_line_error(prodaudit("scan", str(root), cwd=root), 2, ".prodaudit.yml", "launch")
 
 
 def test_unknown_config_key_suggests(tmp_path):
     root = make_repo(tmp_path / "r", {"a.py": "x = 1\n", ".prodaudit.yml": "lauch: public\n"})
-    _one_line_error(prodaudit("scan", str(root), cwd=root), 2, "lauch", "launch")
+    assert_one_line_error(prodaudit("scan", str(root), cwd=root), 2, "lauch", "launch")
 
 
 def test_rule_file_with_bad_field(tmp_path):
@@ -107,13 +99,13 @@ def test_rule_file_with_bad_field(tmp_path):
     target.write_text(target.read_text().replace("confidence: high", "confidence: sure"))
     root = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
     run = prodaudit("scan", str(root), cwd=root, env={"PRODAUDIT_RULES_DIR": str(rules)})
-    _one_line_error(run, 2, target.name, "confidence")
+    assert_one_line_error(run, 2, target.name, "confidence")
 
 
 def test_semgrep_missing(tmp_path):
     root = make_repo(tmp_path / "r", {"a.py": JWT_BAD})
     run = prodaudit("scan", str(root), cwd=root, env={"PRODAUDIT_SEMGREP": str(tmp_path / "no-semgrep")})
-    _one_line_error(run, 2, "semgrep not found")
+    assert_one_line_error(run, 2, "semgrep not found")
 
 
 def test_semgrep_not_on_path_is_found_beside_python(tmp_path):
@@ -137,4 +129,4 @@ def test_engine_crash_exits_3(tmp_path):
 def test_gitignored_folder_named_on_the_command_line_is_refused(tmp_path):
     root = make_repo(tmp_path / "r", {".gitignore": "corpora/\n", "a.py": "x = 1\n"})
     write(root, {"corpora/lib/app.py": JWT_BAD})
-    _one_line_error(prodaudit("scan", "corpora/lib", cwd=root), 2, "ignored by git")
+    assert_one_line_error(prodaudit("scan", "corpora/lib", cwd=root), 2, "ignored by git")

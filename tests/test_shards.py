@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from helpers import make_repo, prodaudit
+from helpers import assert_one_line_error, make_repo, prodaudit
 
 from prodaudit.report.json_report import load_schema
 
@@ -31,14 +31,6 @@ FILES: dict[str, str | bytes] = {
     "assets/logo.py": b"\x89PNG\r\n\x1a\n\x00\x00\x00binary",  # skipped: binary (shard 1)
 }
 
-
-def _one_line_error(run, code: int, *needles: str) -> None:
-    assert run.code == code, (run.code, run.out, run.err)
-    assert "Traceback" not in run.err
-    lines = [line for line in run.err.splitlines() if line.strip()]
-    assert len(lines) == 1, run.err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +113,7 @@ def test_reports_with_different_launch_do_not_merge(scans, tmp_path) -> None:
     other["launch"] = {"type": "internal", "strictness": "low"}
     (tmp_path / "internal.json").write_text(json.dumps(other), encoding="utf-8")
     run = prodaudit("merge", str(scans["s1"]), str(tmp_path / "internal.json"))
-    _one_line_error(run, 2, "internal.json", "launch")
+    assert_one_line_error(run, 2, "internal.json", "launch")
 
 
 @pytest.mark.parametrize(
@@ -140,19 +132,19 @@ def test_invalid_report_is_a_one_line_error_naming_file_and_key(scans, tmp_path,
     mutate(data)
     (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
     run = prodaudit("merge", str(tmp_path / "bad.json"), str(scans["s2"]))
-    _one_line_error(run, 2, "bad.json", *needles)
+    assert_one_line_error(run, 2, "bad.json", *needles)
 
 
-def test_unreadable_or_non_json_report_is_a_one_line_error(tmp_path) -> None:
+def test_unreadable_or_non_json_report_is_aassert_one_line_error(tmp_path) -> None:
     (tmp_path / "notes.json").write_text("NOT READY\n", encoding="utf-8")
-    _one_line_error(prodaudit("merge", str(tmp_path / "notes.json")), 2, "notes.json", "not JSON")
-    _one_line_error(prodaudit("merge", str(tmp_path / "missing.json")), 2, "missing.json")
+    assert_one_line_error(prodaudit("merge", str(tmp_path / "notes.json")), 2, "notes.json", "not JSON")
+    assert_one_line_error(prodaudit("merge", str(tmp_path / "missing.json")), 2, "missing.json")
 
 
 @pytest.mark.parametrize("shard", ["3/2", "0/2", "1/0", "a/b", "2", "-1/2"])
-def test_bad_shard_is_a_one_line_error(shard, tmp_path) -> None:
+def test_bad_shard_is_aassert_one_line_error(shard, tmp_path) -> None:
     root = make_repo(tmp_path / "repo", {"app.py": CLEAN})
-    _one_line_error(prodaudit("scan", f"--shard={shard}", cwd=root), 2, "--shard")
+    assert_one_line_error(prodaudit("scan", f"--shard={shard}", cwd=root), 2, "--shard")
 
 
 def test_shard_assignment_is_stable_across_processes() -> None:
