@@ -7,6 +7,7 @@ from pathlib import Path
 
 import libcst
 import pytest
+from helpers import write
 from libcst.metadata import QualifiedNameProvider
 
 from prodaudit.checks import CHECKS, Check
@@ -61,16 +62,8 @@ MIGRATION_RULES = [
 
 
 def write_targets(root: Path, files: dict[str, str | bytes]) -> list[Target]:
-    targets = []
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-        targets.append(Target(rel, str(path), "python"))
-    return targets
+    write(root, files)
+    return [Target(rel, str(root / rel), "python") for rel in files]
 
 
 @pytest.fixture

@@ -156,16 +156,22 @@ def _not_null_column(field: cst.Call) -> bool:
     return not (is_true(keyword(field, "auto_now")) or is_true(keyword(field, "auto_now_add")))
 
 
+def _not_null_field_added_to_existing_table(op: Operation, migration: Migration) -> cst.Call | None:
+    """The field of an AddField that adds a NOT NULL column to a table older than this migration."""
+    if op.kind != "AddField" or migration.is_new_model(op.text("model_name")):
+        return None
+    field = _field(op)
+    return field if field is not None and _not_null_column(field) else None
+
+
 class AddNotNullField(MigrationCheck):
     """AddField of a NOT NULL column with no default at all to an existing table."""
 
     name = "migrations.add_not_null_field"
 
     def check_operation(self, op: Operation, migration: Migration) -> None:
-        if op.kind != "AddField" or migration.is_new_model(op.text("model_name")):
-            return
-        field = _field(op)
-        if field is None or not _not_null_column(field):
+        field = _not_null_field_added_to_existing_table(op, migration)
+        if field is None:
             return
         if keyword(field, "default") is not None or keyword(field, "db_default") is not None:
             return
@@ -185,10 +191,8 @@ class AddFieldPythonDefault(MigrationCheck):
     name = "migrations.add_field_python_default"
 
     def check_operation(self, op: Operation, migration: Migration) -> None:
-        if op.kind != "AddField" or migration.is_new_model(op.text("model_name")):
-            return
-        field = _field(op)
-        if field is None or not _not_null_column(field):
+        field = _not_null_field_added_to_existing_table(op, migration)
+        if field is None:
             return
         if keyword(field, "default") is None or keyword(field, "db_default") is not None:
             return
