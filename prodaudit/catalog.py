@@ -35,6 +35,8 @@ class _ExampleSpec(BaseModel):
     bad: str | None = None
     good: str | None = None
     path: str | None = None
+    # Other files of the example's project (path -> text), for rules that read more than one file.
+    files: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_kind(self) -> _ExampleSpec:
@@ -65,7 +67,7 @@ class RuleSpec(BaseModel):
     cwe: list[str] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
     languages: list[Literal[LANGUAGES]]  # type: ignore[valid-type]
-    engine: Literal["semgrep", "cst", "bandit", "config", "builtin"]
+    engine: Literal["semgrep", "cst", "bandit", "config", "project", "builtin"]
     semgrep: dict | None = None
     check: str | None = None
     bandit: str | None = None
@@ -94,9 +96,9 @@ class RuleSpec(BaseModel):
         prefix = self.phase.prefix
         if not re.fullmatch(rf"{prefix}\d{{3}}", self.id):
             raise ValueError(f"id '{self.id}' must be {prefix} and three digits for phase {self.phase.value}")
-        body = {"semgrep": self.semgrep, "cst": self.check, "config": self.check, "bandit": self.bandit}
+        body = {"semgrep": self.semgrep, "cst": self.check, "config": self.check, "project": self.check, "bandit": self.bandit}
         if self.engine in body and not body[self.engine]:
-            key = "check" if self.engine in ("cst", "config") else self.engine
+            key = "check" if self.engine in ("cst", "config", "project") else self.engine
             raise ValueError(f"engine '{self.engine}' needs a '{key}' entry")
         if self.semgrep:
             reserved = _SEMGREP_RESERVED & set(self.semgrep)
@@ -117,6 +119,7 @@ class RuleSpec(BaseModel):
                 kind="bad" if e.bad is not None else "good",
                 code=e.bad if e.bad is not None else e.good or "",
                 path=e.path or default_path,
+                files=tuple(sorted(e.files.items())),
             )
             for e in self.examples
         )

@@ -50,6 +50,10 @@ def run_examples(rules: Sequence[Rule], workdir: Path, rules_dir: Path | None = 
         target = workdir / case.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(case.example.code, encoding="utf-8")
+        for rel, text in case.example.files:  # the rest of the example's project
+            other = workdir / case.rule.id / str(case.index) / rel
+            other.parent.mkdir(parents=True, exist_ok=True)
+            other.write_text(text, encoding="utf-8")
     report = run_scan(
         # The whole catalog runs (suppression checks need the rules they name); only `rules` are judged.
         ScanOptions(root=workdir, config=Config(), rules_dir=rules_dir, jobs=2)

@@ -122,6 +122,7 @@ class Example:
     kind: str  # "bad" | "good"
     code: str
     path: str  # file name the example is scanned under, relative to a scratch root
+    files: tuple[tuple[str, str], ...] = ()  # other files of the example's project: (path, text)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def make_engines(options: ScanOptions) -> list:
     from prodaudit.engines.bandit import BanditEngine
     from prodaudit.engines.config_files import ConfigEngine
     from prodaudit.engines.cst import CstEngine
+    from prodaudit.engines.project import ProjectEngine
     from prodaudit.engines.semgrep import SemgrepEngine
 
     cfg = options.config
@@ -60,6 +61,7 @@ def make_engines(options: ScanOptions) -> list:
         CstEngine(cache_dir=options.cache_dir),
         BanditEngine(scan_timeout=cfg.scan_timeout),
         ConfigEngine(),
+        ProjectEngine(cfg),
     ]
 
 
