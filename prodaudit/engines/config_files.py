@@ -56,15 +56,19 @@ def _scan_file(
 ) -> tuple[list[RawFinding], EngineError | None, Skipped | None]:
     findings: list[RawFinding] = []
     hits_by_check: dict[str, list] = {}
+    skip: Skipped | None = None
     for rule in rules:
         name = rule.check or ""
         if name not in hits_by_check:
             try:
                 hits_by_check[name] = checks[name](text, path)
             except ConfigUnparseable as exc:
-                return [], None, Skipped(path, "unparseable", engine=ENGINE, detail=str(exc)[:200])
+                # Only this check is blind here: other checks of the file (e.g. a dialect-agnostic
+                # SQL reader next to the PostgreSQL parser) still report, and the skip stays visible.
+                hits_by_check[name] = []
+                skip = skip or Skipped(path, "unparseable", engine=ENGINE, detail=str(exc)[:200])
             except Exception as exc:  # a bug in the check: fail closed, name it
                 return [], EngineError(ENGINE, f"check {name} crashed: {type(exc).__name__}: {exc}", path=path), None
         for line, column, end_line, end_column, message in hits_by_check[name]:
             findings.append(RawFinding(rule.id, path, line, column, end_line, end_column, message, ENGINE))
-    return findings, None, None
+    return findings, None, skip
