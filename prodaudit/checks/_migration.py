@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 
 from prodaudit.checks._imports import ImportMap
 
 _DJANGO_OPS = ("django.db.migrations.", "django.contrib.postgres.operations.")
+# Third-party operations the checks understand: django-add-default-value keeps a database default.
+_OTHER_OPS = {"django_add_default_value.AddDefaultValue", "django_add_default_value.add_default_value.AddDefaultValue"}
 _MIGRATION_BASES = {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
 
 # Positional signatures of the operations the checks read (Django 3.2 - 5.2).
@@ -28,6 +31,14 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "RenameField": ("model_name", "old_name", "new_name"),
     "AddIndex": ("model_name", "index"),
     "AddIndexConcurrently": ("model_name", "index"),
+    "RemoveIndex": ("model_name", "name"),
+    "RenameIndex": ("model_name", "new_name", "old_name", "old_fields"),
+    "AddConstraint": ("model_name", "constraint"),
+    "RemoveConstraint": ("model_name", "name"),
+    "AlterUniqueTogether": ("name", "unique_together"),
+    "AlterIndexTogether": ("name", "index_together"),
+    "AlterModelTable": ("name", "table"),
+    "AddDefaultValue": ("model_name", "name", "value"),
     "RunPython": ("code", "reverse_code", "atomic", "hints", "elidable"),
     "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
     "SeparateDatabaseAndState": ("database_operations", "state_operations"),
@@ -56,8 +67,9 @@ class Operation:
 @dataclass(frozen=True)
 class Migration:
     operations: tuple[Operation, ...]  # database operations in order, nested ones flattened
+    atomic: bool = True  # `atomic = False`: each operation commits on its own (PostgreSQL)
 
-    @property
+    @cached_property  # asked once per operation by several checks
     def created_models(self) -> frozenset[str]:
         """Models created by this migration (lower-case, as Django compares them): their tables
         are new, so adding, indexing or dropping their columns cannot hurt existing rows."""
@@ -65,12 +77,21 @@ class Migration:
             name.lower() for op in self.operations if op.kind == "CreateModel" and (name := op.text("name"))
         )
 
-    @property
+    @cached_property
     def added_fields(self) -> frozenset[tuple[str, str]]:
         return frozenset(
             (model.lower(), field.lower())
             for op in self.operations
             if op.kind == "AddField" and (model := op.text("model_name")) and (field := op.text("name"))
+        )
+
+    @cached_property
+    def kept_db_defaults(self) -> frozenset[tuple[str, str]]:
+        """(model, field) given a lasting database default by django-add-default-value's AddDefaultValue."""
+        return frozenset(
+            (model.lower(), field.lower())
+            for op in self.operations
+            if op.kind == "AddDefaultValue" and (model := op.text("model_name")) and (field := op.text("name"))
         )
 
     def is_new_model(self, model: str | None) -> bool:
@@ -81,14 +102,27 @@ def read_migration(imports: ImportMap, node: cst.ClassDef) -> Migration | None:
     """The migration defined by `node`, if it is a Django `Migration` class with an `operations` list."""
     if not _is_migration_class(imports, node):
         return None
+    operations: tuple[Operation, ...] | None = None
+    atomic = True
     for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
         if not isinstance(stmt, cst.SimpleStatementLine):
             continue
         for small in stmt.body:
             value = _operations_value(small)
-            if value is not None:
-                return Migration(tuple(_operations(imports, value)))
-    return None
+            if value is not None and operations is None:
+                operations = tuple(_operations(imports, value))
+            elif _assigns_false(small, "atomic"):
+                atomic = False
+    return Migration(operations, atomic) if operations is not None else None
+
+
+def _assigns_false(small: cst.BaseSmallStatement, name: str) -> bool:
+    return (
+        isinstance(small, cst.Assign)
+        and any(isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets)
+        and isinstance(small.value, cst.Name)
+        and small.value.value == "False"
+    )
 
 
 def _is_migration_class(imports: ImportMap, node: cst.ClassDef) -> bool:
@@ -130,7 +164,7 @@ def _operations(imports: ImportMap, value: cst.BaseExpression) -> Iterator[Opera
 def operation_kind(imports: ImportMap, call: cst.Call) -> str | None:
     """"RemoveField" for a call of Django's RemoveField (or a postgres operation), else None."""
     name = imports.qualify(call.func)
-    if name and name.startswith(_DJANGO_OPS):
+    if name and (name.startswith(_DJANGO_OPS) or name in _OTHER_OPS):
         return name.rsplit(".", 1)[1]
     return None
 

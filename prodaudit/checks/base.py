@@ -1,16 +1,18 @@
 """The LibCST check base class and the value a check reports.
 
 A check is a `libcst.BatchableCSTVisitor`, so every check a file needs runs in one traversal of one
-parse. A check only sees the source text (never the path): what a rule applies to is the rule's
-business (`paths`, `tests`), and it keeps cached results a pure function of the file's bytes."""
+parse. A check reads the source text; what a rule applies to is the rule's business (`paths`,
+`tests`). A few checks also read neighbouring files (a Django migration's earlier migrations): they
+name them in `inputs`, whose contents join the cache key, and read them through `self.path`."""
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import libcst
@@ -55,6 +57,14 @@ class Check(libcst.BatchableCSTVisitor):
         super().__init__()
         self.reports: list[Report] = []
         self._wrapper: libcst.MetadataWrapper | None = None
+        # The file being checked (absolute), set by the engine; None when a check runs on text alone.
+        self.path: Path | None = None
+
+    @classmethod
+    def inputs(cls, path: Path) -> Sequence[Path]:
+        """Other files whose text this check's reports depend on when checking `path`: their
+        contents are part of the cache key. Most checks read only the file itself."""
+        return ()
 
     @contextmanager
     def resolve(self, wrapper: libcst.MetadataWrapper) -> Iterator[None]:

@@ -2,23 +2,20 @@
 table while the previous release is still running (rolling deploys).
 
 Each check reads the `operations` of a `Migration` class (see `_migration`). Operations on a model
-created in the same migration are exempt: its table is new, so there are no rows to lose or lock."""
+created in the same migration are exempt: its table is new, so there are no rows to lose or lock.
+The checks that need a field's previous definition are in `migrations_alter`, those on data steps
+in `migrations_data`; all are registered here."""
 
 from __future__ import annotations
 
 import libcst as cst
 
-from prodaudit.checks._imports import ImportMap
-from prodaudit.checks._migration import (
-    Migration,
-    Operation,
-    callee_name,
-    is_none,
-    is_true,
-    keyword,
-    read_migration,
-)
+from prodaudit.checks._migration import Migration, Operation, callee_name, is_none, is_true, keyword
+from prodaudit.checks._migration_check import HistoryCheck, MigrationCheck, field_call, label
+from prodaudit.checks._migration_state import State
 from prodaudit.checks.base import Check
+from prodaudit.checks.migrations_alter import AlterFieldColumnType, AlterFieldSetsNotNull, UniqueOnExistingTable
+from prodaudit.checks.migrations_data import BackfillInSchemaMigration, RunPythonLiveModels
 
 # Field classes that add no column (many-to-many: a join table) or compute it (GeneratedField).
 _NO_COLUMN = {"ManyToManyField", "GeneratedField"}
@@ -31,36 +28,6 @@ _NON_STRING = {
     "BooleanField", "NullBooleanField", "DateField", "DateTimeField", "TimeField", "DurationField",
     "UUIDField", "JSONField", "GenericIPAddressField", "BinaryField", "ForeignKey", "OneToOneField",
 }  # fmt: skip
-
-
-class MigrationCheck(Check):
-    imports: ImportMap
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self.imports = ImportMap(node)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        migration = read_migration(self.imports, node)
-        if migration is not None:
-            for op in migration.operations:
-                if not op.opaque:
-                    self.check_operation(op, migration)
-
-    def check_operation(self, op: Operation, migration: Migration) -> None:
-        raise NotImplementedError
-
-
-def _field(op: Operation) -> cst.Call | None:
-    field = op.arg("field")
-    if isinstance(field, cst.Call) and not any(a.star for a in field.args):
-        return field
-    return None
-
-
-def _label(op: Operation, model_key: str = "model_name", field_key: str = "name") -> str:
-    model = op.text(model_key) or "?"
-    field = op.text(field_key)
-    return f"{model}.{field}" if field_key and field else model
 
 
 class DropData(MigrationCheck):
@@ -77,7 +44,7 @@ class DropData(MigrationCheck):
                 return
             self.report(
                 op.call,
-                f"RemoveField drops column {_label(op)} and all its data; the previous release still "
+                f"RemoveField drops column {label(op)} and all its data; the previous release still "
                 "reads it during the deploy, and a rollback cannot bring the data back.",
             )
         elif op.kind == "DeleteModel":
@@ -85,7 +52,7 @@ class DropData(MigrationCheck):
                 return
             self.report(
                 op.call,
-                f"DeleteModel drops table {_label(op, 'name', '')} and every row in it; a rollback "
+                f"DeleteModel drops table {label(op, 'name', '')} and every row in it; a rollback "
                 "recreates an empty table.",
             )
 
@@ -146,6 +113,12 @@ class RunSqlWithoutReverse(_WithoutReverse):
     reverse_arg = "reverse_sql"
 
 
+def _given(field: cst.Call, key: str) -> bool:
+    """`key=` is passed with a value other than None (`default=None` is no default)."""
+    value = keyword(field, key)
+    return value is not None and not is_none(value)
+
+
 def _not_null_column(field: cst.Call) -> bool:
     """The field adds a real NOT NULL column the database does not fill by itself."""
     kind = callee_name(field)
@@ -160,7 +133,7 @@ def _not_null_field_added_to_existing_table(op: Operation, migration: Migration)
     """The field of an AddField that adds a NOT NULL column to a table older than this migration."""
     if op.kind != "AddField" or migration.is_new_model(op.text("model_name")):
         return None
-    field = _field(op)
+    field = field_call(op)
     return field if field is not None and _not_null_column(field) else None
 
 
@@ -173,14 +146,14 @@ class AddNotNullField(MigrationCheck):
         field = _not_null_field_added_to_existing_table(op, migration)
         if field is None:
             return
-        if keyword(field, "default") is not None or keyword(field, "db_default") is not None:
+        if _given(field, "default") or _given(field, "db_default"):
             return
         # Django gives string fields with blank=True an implicit "" default.
         if is_true(keyword(field, "blank")) and callee_name(field) not in _NON_STRING:
             return
         self.report(
             op.call,
-            f"AddField adds NOT NULL column {_label(op)} with no default: on a table that has rows the "
+            f"AddField adds NOT NULL column {label(op)} with no default: on a table that has rows the "
             "migration fails (PostgreSQL, SQLite) in the middle of the deploy.",
         )
 
@@ -194,11 +167,14 @@ class AddFieldPythonDefault(MigrationCheck):
         field = _not_null_field_added_to_existing_table(op, migration)
         if field is None:
             return
-        if keyword(field, "default") is None or keyword(field, "db_default") is not None:
+        if not _given(field, "default") or _given(field, "db_default"):
+            return
+        model, name = op.text("model_name"), op.text("name")
+        if model and name and (model.lower(), name.lower()) in migration.kept_db_defaults:
             return
         self.report(
             op.call,
-            f"AddField adds NOT NULL column {_label(op)} with a Python-only default: Django fills the "
+            f"AddField adds NOT NULL column {label(op)} with a Python-only default: Django fills the "
             "existing rows and then drops the database default, so INSERTs from the previous release "
             "fail until every pod runs the new code.",
         )
@@ -215,45 +191,53 @@ class AddIndexBlocking(MigrationCheck):
         if op.kind == "AddIndex":
             self.report(
                 op.call,
-                f"AddIndex on existing table {_label(op, field_key='')} runs a plain CREATE INDEX, which "
+                f"AddIndex on existing table {label(op, field_key='')} runs a plain CREATE INDEX, which "
                 "blocks writes to it for the whole build on PostgreSQL; use AddIndexConcurrently in a "
                 "non-atomic migration.",
             )
             return
         if op.kind != "AddField":
             return
-        field = _field(op)
+        field = field_call(op)
         if field is None or callee_name(field) in _NO_COLUMN:
             return
         for key in ("db_index", "unique"):
             if is_true(keyword(field, key)):
                 self.report(
                     op.call,
-                    f"AddField with {key}=True on existing table {_label(op, field_key='')} builds the "
+                    f"AddField with {key}=True on existing table {label(op, field_key='')} builds the "
                     "index with a plain CREATE INDEX, which blocks writes for the whole build on "
                     "PostgreSQL; add the column first, then the index with AddIndexConcurrently.",
                 )
                 return
 
 
-class AlterFieldAddsIndex(MigrationCheck):
+class AlterFieldAddsIndex(HistoryCheck):
     """AlterField whose field has db_index/unique: if that is new, the index is built blocking.
-    The previous state of the field is in other migrations, so this cannot be known here."""
+    When the previous definition is known, an index it already had is not reported, and a new
+    unique one is left to `UniqueOnExistingTable`."""
 
     name = "migrations.alter_field_index"
 
-    def check_operation(self, op: Operation, migration: Migration) -> None:
+    def check_with_state(self, op: Operation, migration: Migration, state: State) -> None:
         if op.kind != "AlterField" or migration.is_new_model(op.text("model_name")):
             return
-        field = _field(op)
+        field = field_call(op)
         if field is None:
             return
+        previous = state.field(op.text("model_name"), op.text("name"))
+        known = previous is not None and previous.unique is not None
+        if known and is_true(keyword(field, "unique")):
+            return  # UniqueOnExistingTable reports a new unique index; an old one is no news
         for key in ("db_index", "unique"):
             if is_true(keyword(field, key)):
+                if known and (previous.unique or previous.get("db_index") is True):
+                    continue
+                new = "the index is new (the previous definition had none)" if known else "if the index is new"
                 self.report(
                     op.call,
-                    f"AlterField sets {key}=True on {_label(op)}: if the index is new, PostgreSQL builds it "
-                    "with a plain CREATE INDEX that blocks writes for the whole build.",
+                    f"AlterField sets {key}=True on {label(op)}: {new}, PostgreSQL builds it with a plain "
+                    "CREATE INDEX that blocks writes for the whole build.",
                 )
                 return
 
@@ -267,4 +251,9 @@ MIGRATION_CHECKS: tuple[type[Check], ...] = (
     AddFieldPythonDefault,
     AddIndexBlocking,
     AlterFieldAddsIndex,
+    AlterFieldColumnType,
+    AlterFieldSetsNotNull,
+    UniqueOnExistingTable,
+    RunPythonLiveModels,
+    BackfillInSchemaMigration,
 )

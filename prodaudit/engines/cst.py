@@ -40,6 +40,7 @@ class _Job:
     path: str
     source: bytes
     checks: tuple[str, ...]
+    abspath: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class CstEngine:
         pending: list[tuple[_Job, str, list[Rule]]] = []
         skipped: list[Skipped] = []
         salt = _cache_salt(tuple(sorted({c.__module__ for c in self.checks.values()})))
+        digests: dict[str, str] = {}  # the other files some checks read, each hashed once per run
         for target in python:
             applicable = [r for r in mine if rule_applies(r, target)]
             if not applicable:
@@ -154,12 +156,13 @@ class CstEngine:
             if not applicable:
                 continue
             check_names = tuple(sorted({r.check for r in applicable if r.check}))
-            key = _cache_key(source, check_names, salt)
+            inputs = sorted({str(p) for name in check_names for p in self.checks[name].inputs(Path(target.abspath))})
+            key = _cache_key(source + _inputs_digest(inputs, digests).encode(), check_names, salt)
             cached = self._cache_get(key)
             if cached is not None:
                 done.append((target.path, cached, applicable))
             else:
-                pending.append((_Job(target.path, source, check_names), key, applicable))
+                pending.append((_Job(target.path, source, check_names, target.abspath), key, applicable))
         return done, pending, skipped
 
     def _scan_all(self, jobs_list: list[_Job], jobs: int) -> tuple[list[_Outcome], int]:
@@ -218,6 +221,8 @@ def _scan(job: _Job, checks: Mapping[str, type[Check]]) -> _Outcome:
         return _Outcome(skip_reason="unparseable", skip_detail=_one_line(f"{type(exc).__name__}: {exc}"))
     try:
         visitors = [checks[name]() for name in job.checks]
+        for visitor in visitors:
+            visitor.path = Path(job.abspath) if job.abspath else None
         MetadataWrapper(module, unsafe_skip_copy=True).visit_batched(visitors)
     except CheckCrash as exc:
         return _Outcome(error=str(exc))
@@ -252,6 +257,21 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
+def _inputs_digest(paths: Sequence[str], digests: dict[str, str]) -> str:
+    """One digest of the names and contents of the other files the checks read ("" for none)."""
+    if not paths:
+        return ""
+    for path in paths:
+        if path not in digests:
+            try:
+                with open(path, "rb") as fh:
+                    digests[path] = hashlib.sha256(fh.read()).hexdigest()
+            except OSError:
+                digests[path] = "unreadable"
+    joined = "\0".join(f"{p}\0{digests[p]}" for p in paths)
+    return "\0inputs\0" + hashlib.sha256(joined.encode()).hexdigest()
+
+
 def _cache_key(source: bytes, check_names: tuple[str, ...], salt: str) -> str:
     digest = hashlib.sha256(salt.encode())
     digest.update("\0".join(check_names).encode() + b"\0")
@@ -271,13 +291,14 @@ def _cache_salt(check_modules: tuple[str, ...]) -> str:
     except PackageNotFoundError:  # pragma: no cover
         libcst_version = "unknown"
     digest = hashlib.sha256(f"{prodaudit.__version__}\0{libcst_version}\0".encode())
-    for name in (*check_modules, "prodaudit.checks.base", "prodaudit.checks._migration", __name__):
-        file = getattr(importlib.import_module(name), "__file__", None)
-        if file:
-            try:
-                digest.update(Path(file).read_bytes())
-            except OSError:
-                digest.update(name.encode())
+    files = [getattr(importlib.import_module(name), "__file__", None) for name in (*check_modules, __name__)]
+    # Every module of prodaudit.checks: the helpers the checks use decide what they report too.
+    files += sorted(str(p) for p in Path(importlib.import_module("prodaudit.checks").__file__).parent.glob("*.py"))
+    for file in dict.fromkeys(f for f in files if f):
+        try:
+            digest.update(Path(file).read_bytes())
+        except OSError:
+            digest.update(file.encode())
     return digest.hexdigest()
 
 
