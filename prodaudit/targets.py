@@ -50,6 +50,14 @@ _EXTENSIONS = {
 _SHEBANGS = (("python", "python"), ("node", "javascript"), ("bash", "generic"), ("/sh", "generic"), (" sh", "generic"))
 
 
+# A JavaScript line this long is a minified or bundled build output, not source anyone edits.
+MINIFIED_LINE = 5000
+
+
+def _longest_line(data: bytes) -> int:
+    return max((len(line) for line in data.split(b"\n")), default=0)
+
+
 def language_of(name: str) -> str | None:
     """The language a file name implies, or None (no rules read it). `name` is a base name."""
     lower = name.lower()
@@ -396,6 +404,10 @@ class _Selector:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             self._skip(rel, "not-utf8", f"invalid UTF-8 at byte {exc.start}")
+            return
+        if language in ("javascript", "typescript") and (longest := _longest_line(data)) > MINIFIED_LINE:
+            # Built bundles: nobody reviews them, and taint rules time out on them (exit 3).
+            self._skip(rel, "minified", f"a line of {longest} characters; scan the sources it was built from")
             return
         self.targets[rel] = Target(
             path=rel,

@@ -316,3 +316,15 @@ def test_order_is_sorted_and_posix(tree):
         _write(tree, rel)
     targets, _ = select_targets(tree, [], Config())
     assert [t.path for t in targets] == sorted(["b/z.py", "a.py", "b/a.py", "B.py"])
+
+
+def test_minified_javascript_is_skipped_with_its_reason(tmp_path):
+    # Wagtail ships bundles with 100 KB lines; semgrep's taint rules time out on them (exit 3).
+    root = _repo(tmp_path)
+    _write(root, "static/app.bundle.js", "var a=1;" * 1000 + "\n")
+    _write(root, "src/app.js", "const a = 1;\n" * 2000)
+    _write(root, "src/long.py", "x = '" + "a" * 9000 + "'\n")  # only JavaScript is judged this way
+    targets, skipped = select_targets(root, [], Config())
+    assert sorted(t.path for t in targets) == ["src/app.js", "src/long.py"]
+    [skip] = [s for s in skipped if s.path == "static/app.bundle.js"]
+    assert skip.reason == "minified" and "8000 characters" in skip.detail
