@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from prodaudit.checks._imports import last_name
+
 
 class _Unknown:
     """A keyword argument whose value is not a literal (`default=timezone.now`, `max_length=N`)."""
@@ -83,7 +85,7 @@ def field_def_from_cst(node: cst.BaseExpression | None) -> FieldDef | None:
     """The FieldDef of a LibCST field expression (read directly: LibCST code generation is slow)."""
     if not isinstance(node, cst.Call) or any(a.star for a in node.args):
         return None
-    kind = _cst_last_name(node.func)
+    kind = last_name(node.func)
     if not kind:
         return None
     options: dict[str, object] = {}
@@ -126,7 +128,7 @@ def cst_literal(node: cst.BaseExpression) -> object:
             return set(items)
         except TypeError:  # an unhashable element
             return UNKNOWN
-    if isinstance(node, cst.Call) and _cst_last_name(node.func) == "set" and not node.args:
+    if isinstance(node, cst.Call) and last_name(node.func) == "set" and not node.args:
         return set()
     if isinstance(node, cst.Dict):
         out = {}
@@ -142,14 +144,6 @@ def cst_literal(node: cst.BaseExpression) -> object:
                 return UNKNOWN
         return out
     return UNKNOWN
-
-
-def _cst_last_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
-    if isinstance(node, cst.Name):
-        return node.value
-    return ""
 
 
 def field_def_from_source(code: str) -> FieldDef | None:

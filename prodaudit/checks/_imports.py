@@ -15,7 +15,7 @@ class ImportMap:
         for small in _import_statements(module.body):
             if isinstance(small, cst.Import):
                 for alias in small.names:
-                    full = _dotted(alias.name)
+                    full = dotted_name(alias.name)
                     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                         self.aliases[alias.asname.name.value] = full
                     else:  # `import a.b` binds `a`
@@ -24,9 +24,9 @@ class ImportMap:
             elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
                 if isinstance(small.names, cst.ImportStar):
                     continue
-                base = _dotted(small.module)
+                base = dotted_name(small.module)
                 for alias in small.names:
-                    name = _dotted(alias.name)
+                    name = dotted_name(alias.name)
                     bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
                     self.aliases[bound] = f"{base}.{name}"
 
@@ -55,9 +55,19 @@ def _import_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.BaseSmallSta
                 yield from _import_statements(handler.body.body)
 
 
-def _dotted(node: cst.BaseExpression) -> str:
+def dotted_name(node: cst.BaseExpression) -> str:
+    """`shop.models.Order` as written; "" for anything but a name or an attribute chain."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
+    return ""
+
+
+def last_name(node: cst.BaseExpression) -> str:
+    """`models.CharField` -> "CharField"; "" for anything but a name or an attribute."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    if isinstance(node, cst.Name):
+        return node.value
     return ""

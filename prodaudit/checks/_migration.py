@@ -13,7 +13,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from prodaudit.checks._imports import ImportMap
+from prodaudit.checks._imports import ImportMap, last_name
 
 _DJANGO_OPS = ("django.db.migrations.", "django.contrib.postgres.operations.")
 # Third-party operations the checks understand: django-add-default-value keeps a database default.
@@ -205,9 +205,4 @@ def is_none(node: cst.BaseExpression | None) -> bool:
 
 def callee_name(call: cst.Call) -> str:
     """The last name of what is called: `models.CharField(...)` -> "CharField"."""
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return ""
+    return last_name(call.func)

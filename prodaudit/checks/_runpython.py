@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import libcst as cst
 
+from prodaudit.checks._imports import dotted_name, last_name
 from prodaudit.checks._migration import Operation
 
 Function = cst.FunctionDef | cst.Lambda
@@ -94,7 +95,7 @@ def _resolve(expr: cst.BaseExpression, functions: dict[str, cst.FunctionDef]) ->
         return functions.get(expr.value)
     if isinstance(expr, cst.Attribute) and expr.attr.value == "noop":
         return _NOOP  # type: ignore[return-value]
-    if isinstance(expr, cst.Call) and _last_name(expr.func) == "partial" and expr.args:
+    if isinstance(expr, cst.Call) and last_name(expr.func) == "partial" and expr.args:
         return _resolve(expr.args[0].value, functions)
     return None
 
@@ -119,7 +120,7 @@ def writes_rows(code: RunPythonCode) -> bool:
     if code.unknown:
         return True
     return any(
-        isinstance(node, cst.Call) and _last_name(node.func) in _WRITES for fn in code.functions for node in _walk(fn)
+        isinstance(node, cst.Call) and last_name(node.func) in _WRITES for fn in code.functions for node in _walk(fn)
     )
 
 
@@ -150,7 +151,7 @@ def live_model_uses(code: RunPythonCode, bindings: dict[str, Binding]) -> list[L
                 if use is not None:
                     out.append(use)
             elif isinstance(node, cst.Attribute) and dotted_imports and _root_name(node) not in local:
-                text = _dotted_name(node)
+                text = dotted_name(node)
                 for b in dotted_imports:
                     if text.startswith(b.name + ".") and b.name not in reported:
                         reported.add(b.name)
@@ -254,7 +255,7 @@ def _names_in(node: cst.CSTNode) -> Iterator[str]:
 def _import_bindings(small: cst.CSTNode) -> Iterator[Binding]:
     if isinstance(small, cst.Import):
         for alias in small.names:
-            full = _dotted_name(alias.name)
+            full = dotted_name(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 yield Binding(alias.asname.name.value, full, small)
             else:  # `import shop.models` binds `shop`; uses read `shop.models.Order`
@@ -263,9 +264,9 @@ def _import_bindings(small: cst.CSTNode) -> Iterator[Binding]:
                     yield Binding(full, full, small)
     elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
         dots = "".join("." for _ in small.relative)
-        base = dots + (_dotted_name(small.module) if small.module is not None else "")
+        base = dots + (dotted_name(small.module) if small.module is not None else "")
         for alias in small.names:
-            name = _dotted_name(alias.name)
+            name = dotted_name(alias.name)
             bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
             joiner = "" if base.endswith(".") or not base else "."
             yield Binding(bound, f"{base}{joiner}{name}", small)
@@ -324,20 +325,3 @@ def _dotted(expr: cst.BaseExpression, root_target: str) -> str:
     if isinstance(expr, cst.Attribute):
         return f"{_dotted(expr.value, root_target)}.{expr.attr.value}"
     return ""
-
-
-def _dotted_name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted_name(node.value)}.{node.attr.value}"
-    return ""
-
-
-def _last_name(expr: cst.BaseExpression) -> str:
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    if isinstance(expr, cst.Name):
-        return expr.value
-    return ""
-
