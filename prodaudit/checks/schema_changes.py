@@ -217,14 +217,11 @@ _ADD_COLUMN = re.compile(rf"\bADD\s+(?:COLUMN\s+)?(?:IF\s+NOT\s+EXISTS\s+)?{_ID}
 
 
 def _sql(path: str, text: str) -> list[SchemaChange]:
-    if sql._DOWN_FILE.search(path):
-        return []
-    marker = sql._DOWN_MARKER.search(text)
-    up = text[: marker.start()] if marker else text
+    up = sql.up_direction(text, path)
     created: set[str] = set()
     out: list[SchemaChange] = []
     for stmt in sql.statements(up):
-        span = sql._span(text, stmt.start, stmt.end)
+        span = sql.span_of(text, stmt.start, stmt.end)
         if m := _CREATE_TABLE.match(stmt.text):
             created.add(m.group(1).lower())
         elif m := _DROP_TABLE.match(stmt.text):

@@ -114,12 +114,18 @@ def _dropped_columns(clauses: str) -> list[str]:
     return out
 
 
+def up_direction(text: str, path: str) -> str:
+    """The part of a SQL migration that runs on the way up: "" for a down file, else the text
+    before a dbmate/goose/sql-migrate down marker (offsets, and so lines, unchanged)."""
+    if _DOWN_FILE.search(path):
+        return ""
+    marker = _DOWN_MARKER.search(text)
+    return text[: marker.start()] if marker else text
+
+
 def drops_data(text: str, path: str) -> list[Hit]:
     """DROP TABLE / DROP COLUMN / TRUNCATE / DROP SCHEMA|DATABASE / DELETE without WHERE in an up migration."""
-    if _DOWN_FILE.search(path):
-        return []
-    marker = _DOWN_MARKER.search(text)
-    up = text[: marker.start()] if marker else text
+    up = up_direction(text, path)
     created: set[str] = set()  # new tables: nothing to lose
     copied: set[str] = set()  # tables whose rows were copied elsewhere first
     added: set[tuple[str, str]] = set()  # columns this migration added itself
@@ -150,11 +156,12 @@ def drops_data(text: str, path: str) -> list[Hit]:
         elif re.match(r"^DELETE\s+FROM\b", stmt.text, re.I) and not re.search(r"\bWHERE\b", stmt.text, re.I):
             message = "DELETE without WHERE removes every row of the table."
         if message:
-            hits.append((*_span(text, stmt.start, stmt.end), message))
+            hits.append((*span_of(text, stmt.start, stmt.end), message))
     return hits
 
 
-def _span(text: str, start: int, end: int) -> tuple[int, int, int, int]:
+def span_of(text: str, start: int, end: int) -> tuple[int, int, int, int]:
+    """(line, column, end_line, end_column) of text[start:end], 1-based, end column exclusive."""
     line = text.count("\n", 0, start) + 1
     column = start - (text.rfind("\n", 0, start) + 1) + 1
     end_line = text.count("\n", 0, end) + 1
