@@ -21,6 +21,9 @@ from prodaudit.checks._migration import Migration, Operation, keyword, read_migr
 from prodaudit.checks.migrations import _not_null_field_added_to_existing_table
 
 DROP, RENAME, ADD_NOT_NULL = "drop", "rename", "add-not-null"
+# The Django operations read here: a migration naming none of them is not parsed (most are not,
+# and this runs on every scanned migration, outside the CST engine's cache).
+_DJANGO_OPERATIONS = ("RemoveField", "RenameField", "DeleteModel", "RenameModel", "AddField")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def schema_changes(path: str, text: str) -> list[SchemaChange]:
     """The changes a migration file makes; [] for anything that is not a recognised migration."""
     if path.endswith(".py"):
         if "Migration" in text and "operations" in text and "django" in text:
-            return _django(path, text)
+            return _django(path, text) if any(op in text for op in _DJANGO_OPERATIONS) else []
         if "alembic" in text and "def upgrade" in text:
             return _alembic(text)
         return []
